@@ -1,0 +1,1 @@
+"""Enovates ENO one over Modbus TCP."""

@@ -1,0 +1,43 @@
+"""The backends the config flow offers, and how an entry builds its backend.
+
+Adding a backend: a package under ``backends/``, its flow steps, and one line in
+``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+
+from ..const import CONF_DUAL_PORT, CONF_EMS_CONTROL
+from ..entity_descriptions import VendorDescriptions
+from .base import Backend
+from .enovates.backend import EnovatesBackend
+from .enovates.client import EnovatesClient
+from .enovates.entities import ENOVATES_DESCRIPTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class BackendType:
+    """A backend as the config flow and the entry setup see it."""
+
+    key: str
+    create: Callable[[HomeAssistant, Mapping[str, Any]], Backend]
+    descriptions: VendorDescriptions = field(default_factory=VendorDescriptions)
+
+
+def _enovates(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
+    return EnovatesBackend(
+        EnovatesClient(data[CONF_HOST], data[CONF_PORT]),
+        dual_port=data[CONF_DUAL_PORT],
+        ems_control=data[CONF_EMS_CONTROL],
+    )
+
+
+BACKENDS: dict[str, BackendType] = {
+    "enovates": BackendType("enovates", _enovates, ENOVATES_DESCRIPTIONS),
+}

@@ -1,0 +1,1 @@
+"""Tests of the Enovates ENO one backend through the Modbus simulator."""

@@ -1,0 +1,1 @@
+"""Tests of the fake ``ocpp`` integration and of the OCPP proxy backend."""
