@@ -122,6 +122,7 @@ with zipfile.ZipFile(wheel) as archive:
 tmp = target.with_suffix(".tmp")
 tmp.write_bytes(data)
 tmp.replace(target)
+wheel.unlink()  # only the constraints are needed; uv fetches the package itself
 PY
     fi
     printf '%s\n' "$constraints"

@@ -6,7 +6,8 @@ Started by ``scripts/demo`` once ``.venv`` is ready; uses the standard library o
 2. Starts Home Assistant with the configuration directory ``.demo/config`` on
    http://127.0.0.1:8123, the integration linked into its ``custom_components``.
 3. On the first run, completes onboarding through Home Assistant's onboarding API
-   (owner ``demo`` / ``demo-ev-charging``) and stores a long-lived access token in
+   (owner ``demo`` / ``demo-ev-charging``), removes the entries onboarding adds for
+   every new installation (weather, radio...) and stores a long-lived access token in
    ``.demo/token``.
 4. Adds the config entries listed in ``FLOWS`` through the config flow REST API; a flow
    that has completed once is remembered in ``.demo/state.json`` and not run again.
@@ -26,11 +27,13 @@ import argparse
 import base64
 from collections.abc import Iterator, Sequence
 import contextlib
+import ctypes
 from dataclasses import dataclass, field
 import json
 import math
 import os
 from pathlib import Path
+import re
 import signal
 import socket
 import struct
@@ -38,7 +41,7 @@ import subprocess
 import sys
 import time
 from types import FrameType
-from typing import IO, Any
+from typing import IO, Any, TextIO
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,6 +52,7 @@ CONFIG_DIR = DEMO_DIR / "config"
 LOG_DIR = DEMO_DIR / "logs"
 STATE_FILE = DEMO_DIR / "state.json"
 TOKEN_FILE = DEMO_DIR / "token"
+HA_LOG = CONFIG_DIR / "home-assistant.log"
 
 DOMAIN = "ev_charging"
 HA_HOST = "127.0.0.1"
@@ -91,6 +95,12 @@ logbook:
 recorder:
 system_log:
 """
+
+# Integrations whose entries Home Assistant creates when onboarding completes; the
+# demo removes them again (their requirements are in requirements_demo.txt so that
+# nothing is installed while they are briefly set up).
+ONBOARDING_EXTRAS = ("google_translate", "met", "radio_browser", "shopping_list")
+ONBOARDING_EXTRAS_TIMEOUT = 30.0
 
 HA_START_TIMEOUT = 300.0
 HA_STOP_TIMEOUT = 60.0
@@ -170,14 +180,28 @@ class StopDemo(Exception):
 # --------------------------------------------------------------------------- output
 
 
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Print a line; a closed output (``scripts/demo | head``) must not stop the cleanup."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stdout, flush=True)
+
+
 def say(message: str) -> None:
     """Print a progress line."""
-    print(f"[demo] {message}", flush=True)
+    emit(f"[demo] {message}")
 
 
 def warn(message: str) -> None:
     """Print a warning line."""
-    print(f"[demo] WARNING: {message}", flush=True)
+    emit(f"[demo] WARNING: {message}")
+
+
+def shown(path: Path) -> str:
+    """Return a path relative to the repository root when it is inside it."""
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -240,11 +264,20 @@ def prepare_config_dir() -> None:
     if link.is_symlink() and Path(os.readlink(link)) == target:
         return
     if link.is_symlink() or link.exists():
-        raise DemoError(f"{link} exists and is not a link to the integration; remove it")
+        raise DemoError(f"{shown(link)} exists and is not a link to the integration; remove it")
     link.symlink_to(target, target_is_directory=True)
 
 
 # --------------------------------------------------------------------------- processes
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a child: receive SIGTERM if the demo process dies (Linux; a no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -278,6 +311,7 @@ class Children:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         child = Child(name, process, log_path, log_file, stop_timeout)
         self.items.append(child)
@@ -333,12 +367,14 @@ def start_simulators(children: Children, python: str) -> list[Simulator]:
             if child.process.poll() is not None:
                 raise DemoError(
                     f"the {sim.name} simulator exited with code {child.process.returncode}; "
-                    f"its log ({child.log_path}):\n{tail(child.log_path)}"
+                    f"its log ({shown(child.log_path)}):\n{tail(child.log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise DemoError(f"the {sim.name} simulator did not open port {sim.port}")
             time.sleep(0.2)
-        say(f"{sim.name} simulator listening on 127.0.0.1:{sim.port} (log: {child.log_path})")
+        say(
+            f"{sim.name} simulator listening on 127.0.0.1:{sim.port} (log: {shown(child.log_path)})"
+        )
         running.append(sim)
     return running
 
@@ -532,7 +568,7 @@ def wait_for_http(hass_process: subprocess.Popen[bytes], log_path: Path) -> None
         if hass_process.poll() is not None:
             raise DemoError(
                 f"Home Assistant exited with code {hass_process.returncode}; "
-                f"its output ({log_path}):\n{tail(log_path)}"
+                f"its output ({shown(log_path)}):\n{tail(log_path)}"
             )
         try:
             http("GET", "/api/onboarding", timeout=5)
@@ -540,7 +576,7 @@ def wait_for_http(hass_process: subprocess.Popen[bytes], log_path: Path) -> None
             if time.monotonic() > deadline:
                 raise DemoError(
                     f"Home Assistant did not answer on {HA_URL} within "
-                    f"{HA_START_TIMEOUT:.0f} s; see {log_path}"
+                    f"{HA_START_TIMEOUT:.0f} s; see {shown(log_path)}"
                 ) from None
             time.sleep(1)
             continue
@@ -635,6 +671,9 @@ def onboard_and_authenticate() -> str:
             http("POST", "/api/onboarding/core_config", token=token, json_body={}),
             "onboarding: core configuration",
         )
+        state = load_state()
+        state["remove_onboarding_extras"] = True
+        save_state(state)
     if steps and not steps.get("analytics", True):
         say("Onboarding: analytics off ...")
         with websocket(token) as ws:
@@ -672,7 +711,8 @@ def onboard_and_authenticate() -> str:
             ws.command(
                 {
                     "type": "auth/long_lived_access_token",
-                    "client_name": "ev_charging demo",
+                    # Names must be unique per user.
+                    "client_name": f"{DOMAIN} demo {time.strftime('%Y-%m-%d %H:%M:%S')}",
                     "lifespan": 3650,
                 }
             )
@@ -696,6 +736,40 @@ def wait_until_running(token: str, hass_process: subprocess.Popen[bytes]) -> Non
         time.sleep(1)
 
 
+def remove_onboarding_extras(token: str) -> None:
+    """Remove the entries Home Assistant adds when onboarding completes, once.
+
+    Finishing the core configuration step starts the config flows of
+    ``ONBOARDING_EXTRAS`` (weather, radio, text-to-speech, shopping list) in the
+    background. They need the internet or ffmpeg and only add noise to the demo's log.
+    """
+    state = load_state()
+    if not state.get("remove_onboarding_extras"):
+        return
+    remaining = set(ONBOARDING_EXTRAS)
+    deadline = time.monotonic() + ONBOARDING_EXTRAS_TIMEOUT
+    while remaining and time.monotonic() < deadline:
+        entries = expect_ok(
+            http("GET", "/api/config/config_entries/entry", token=token),
+            "listing config entries",
+        )
+        for entry in entries:
+            if entry.get("domain") in remaining:
+                expect_ok(
+                    http(
+                        "DELETE",
+                        f"/api/config/config_entries/entry/{entry['entry_id']}",
+                        token=token,
+                    ),
+                    f"removing the {entry['domain']} entry added by onboarding",
+                )
+                remaining.discard(entry["domain"])
+        if remaining:
+            time.sleep(1)
+    state["remove_onboarding_extras"] = False
+    save_state(state)
+
+
 def menu_options(step: dict[str, Any]) -> list[str]:
     """Return the option ids of a menu step (HA allows a list or a dict)."""
     options = step.get("menu_options") or []
@@ -713,7 +787,7 @@ def run_flow(flow: DemoFlow, token: str) -> str:
     if reply.status == 404 or (reply.status == 400 and "handler" in describe(reply).lower()):
         raise DemoError(
             f"the {flow.handler} integration could not be loaded ({describe(reply)}); "
-            f"see {CONFIG_DIR / 'home-assistant.log'}"
+            f"see {shown(HA_LOG)}"
         )
     step = expect_ok(reply, f"starting the {flow.name!r} config flow")
     flow_id = step.get("flow_id")
@@ -794,6 +868,14 @@ def integration_sensors(token: str) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+def integration_log_problems(log_text: str) -> list[str]:
+    """Return the warning and error lines the integration wrote to Home Assistant's log."""
+    pattern = re.compile(
+        rf"^\S+ \S+ (WARNING|ERROR|CRITICAL) \([^)]*\) \[custom_components\.{DOMAIN}[\].]"
+    )
+    return [line for line in log_text.splitlines() if pattern.match(line)]
+
+
 def check(token: str) -> bool:
     """Wait for numeric ev_charging sensors; print them and return True when found."""
     deadline = time.monotonic() + CHECK_TIMEOUT
@@ -802,7 +884,13 @@ def check(token: str) -> bool:
         if sensors:
             say(f"{len(sensors)} {DOMAIN} sensor(s) with a numeric state:")
             for entity_id, state, unit in sensors:
-                print(f"  {entity_id} = {state} {unit}".rstrip(), flush=True)
+                emit(f"  {entity_id} = {state} {unit}".rstrip())
+            with contextlib.suppress(OSError):
+                problems = integration_log_problems(HA_LOG.read_text(errors="replace"))
+                if problems:
+                    say(f"{len(problems)} warning(s)/error(s) from {DOMAIN} in {shown(HA_LOG)}:")
+                    for line in problems[:20]:
+                        emit(f"  {line[:300]}")
             return True
         if time.monotonic() > deadline:
             warn(f"no {DOMAIN} sensor has a numeric state after {CHECK_TIMEOUT:.0f} s")
@@ -829,7 +917,7 @@ def run(check_only: bool) -> int:
     signal.signal(signal.SIGINT, _raise_stop)
     try:
         start_simulators(children, python)
-        say(f"Starting Home Assistant (log: {CONFIG_DIR / 'home-assistant.log'}) ...")
+        say(f"Starting Home Assistant (log: {shown(HA_LOG)}) ...")
         started = time.monotonic()
         ha = children.start(
             "Home Assistant", [hass, "-c", str(CONFIG_DIR)], "hass.log", HA_STOP_TIMEOUT
@@ -837,6 +925,7 @@ def run(check_only: bool) -> int:
         wait_for_http(ha.process, ha.log_path)
         token = onboard_and_authenticate()
         wait_until_running(token, ha.process)
+        remove_onboarding_extras(token)
         say(f"Home Assistant is running ({time.monotonic() - started:.0f} s after start)")
         errors = add_entries(token)
 
@@ -845,14 +934,13 @@ def run(check_only: bool) -> int:
             say("Check passed" if ok else "Check FAILED")
             return 0 if ok else 1
 
-        print(
+        emit(
             "\n"
             f"  Home Assistant:  {HA_URL}\n"
             f"  Login:           {USERNAME} / {PASSWORD}\n"
-            f"  API token:       {TOKEN_FILE}\n"
-            f"  Logs:            {CONFIG_DIR / 'home-assistant.log'}, {LOG_DIR}/\n"
-            "\n  Press Ctrl-C to stop.\n",
-            flush=True,
+            f"  API token:       {shown(TOKEN_FILE)}\n"
+            f"  Logs:            {shown(HA_LOG)}, {shown(LOG_DIR)}/\n"
+            "\n  Press Ctrl-C to stop.\n"
         )
         if errors:
             warn("some config entries could not be added (see above); Home Assistant keeps running")
@@ -862,16 +950,16 @@ def run(check_only: bool) -> int:
                     child.reported_exit = True
                     warn(
                         f"{child.name} exited with code {child.process.returncode}; "
-                        f"see {child.log_path}"
+                        f"see {shown(child.log_path)}"
                     )
                     if child is ha:
                         return 1
             time.sleep(1)
     except StopDemo:
-        print(flush=True)
+        emit("")
         return 1 if check_only else 0
     except DemoError as err:
-        print(f"[demo] ERROR: {err}", file=sys.stderr, flush=True)
+        emit(f"[demo] ERROR: {err}", sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -892,7 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(check_only=args.check)
     except DemoError as err:
-        print(f"[demo] ERROR: {err}", file=sys.stderr, flush=True)
+        emit(f"[demo] ERROR: {err}", sys.stderr)
         return 1
 
 
