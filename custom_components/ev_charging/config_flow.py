@@ -1,13 +1,13 @@
 """The config flow: a menu of backends and site features, then each one's own steps.
 
-Each backend or feature brings its steps as a mixin (``async_step_<key>`` and, where
-it can be reconfigured, ``async_step_reconfigure_<key>``), and may register an options
-flow or subentry types below under its key.
+Each backend or feature brings its steps as a mixin (``async_step_<key>``; where it
+applies ``async_step_reconfigure_<key>`` and ``async_step_reauth_<key>``), and may
+register an options flow or subentry types below under its key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -18,12 +18,15 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 
+from .backends.ampeco.flow import AmpecoFlowMixin
 from .backends.enovates.flow import EnovatesFlowMixin
+from .backends.enphase.flow import EnphaseFlowMixin, enphase_options_flow
 from .backends.registry import BACKENDS
 from .const import CONF_BACKEND, CONF_FEATURE, DOMAIN
 from .feature_registry import FEATURES
 
 OPTIONS_FLOWS: dict[str, Callable[[ConfigEntry[Any]], OptionsFlow]] = {}
+OPTIONS_FLOWS["enphase"] = enphase_options_flow
 SUBENTRY_TYPES: dict[str, dict[str, type[ConfigSubentryFlow]]] = {}
 
 
@@ -32,7 +35,12 @@ def _kind(entry: ConfigEntry[Any]) -> str:
     return str(entry.data.get(CONF_BACKEND) or entry.data.get(CONF_FEATURE))
 
 
-class EvChargingConfigFlow(EnovatesFlowMixin, domain=DOMAIN):
+class EvChargingConfigFlow(
+    EnovatesFlowMixin,
+    EnphaseFlowMixin,
+    AmpecoFlowMixin,
+    domain=DOMAIN,
+):
     """Add a charger (pick its backend) or a site feature."""
 
     VERSION = 1
@@ -47,6 +55,12 @@ class EvChargingConfigFlow(EnovatesFlowMixin, domain=DOMAIN):
         """Hand over to the backend's or feature's reconfigure step."""
         step = getattr(self, f"async_step_reconfigure_{_kind(self._get_reconfigure_entry())}")
         result: ConfigFlowResult = await step()
+        return result
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Hand over to the backend's reauth step (only cloud backends have credentials)."""
+        step = getattr(self, f"async_step_reauth_{_kind(self._get_reauth_entry())}")
+        result: ConfigFlowResult = await step(entry_data)
         return result
 
     @staticmethod

@@ -27,6 +27,39 @@ TO_REDACT = {
     "serial_number",
     "latitude",
     "longitude",
+    # Enlighten accounts (Enphase): the stored login, the site, what locates a charger
+    "auth_state",
+    "manager_token",
+    "site_id",
+    "site_name",
+    "serials",
+    "sn",
+    "ip_address",
+    "mac_address",
+    "configuration_url",
+    "networkConfig",
+    "gwSerialNum",
+    "auth_token",
+    "auth_id",
+    "authIdentifier",
+    "authToken",
+    # cloud accounts (AMPECO payloads): ids of the account, charge points, EVSEs,
+    # sessions and payments, and what locates or names the owner
+    "id",
+    "identifier",
+    "evseId",
+    "evse_identifier",
+    "transaction_id",
+    "account_id",
+    "charge_point_ids",
+    "paymentMethodId",
+    "paymentDetails",
+    "photo",
+    "postcode",
+    "location",
+    "note",
+    "first_name",
+    "last_name",
 }
 
 
@@ -37,13 +70,15 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data.coordinator
     data = {
         "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
+        # Keyed by position: charger ids carry serials, and several chargers of one
+        # cloud account can share a connector number.
         "chargers": {
-            f"port_{info.connector}": asdict(info) | {"capabilities": str(info.capabilities)}
-            for info in coordinator.chargers.values()
+            f"charger_{n}": asdict(info) | {"capabilities": str(info.capabilities)}
+            for n, info in enumerate(coordinator.chargers.values(), 1)
         },
         "states": {
-            f"port_{coordinator.chargers[cid].connector}": asdict(state)
-            for cid, state in (coordinator.data or {}).items()
+            f"charger_{n}": asdict(state)
+            for n, (cid, state) in enumerate((coordinator.data or {}).items(), 1)
         },
         "backend": dict(coordinator.backend.diagnostics()),
         "last_update_success": coordinator.last_update_success,

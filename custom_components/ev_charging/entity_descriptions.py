@@ -33,6 +33,9 @@ class ChargerSensorDescription(SensorEntityDescription):
     info_fn: Callable[[ChargerInfo], StateType] | None = None
     attrs_fn: Callable[[ChargerState], dict[str, Any]] | None = None
     exists_fn: Callable[[ChargerInfo], bool] = always
+    # A unit only the live state knows (a cost in the vendor's currency); when it
+    # returns None the description's unit stands.
+    unit_fn: Callable[[ChargerState], str | None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,7 +43,15 @@ def _has_phase(capability: Capability, index: int) -> Any:
 
 
 def _status_attrs(state: ChargerState) -> dict[str, Any]:
-    return {"vendor_status": state.vendor_status, "error": state.error}
+    attrs = {"vendor_status": state.vendor_status, "error": state.error}
+    if (pending := state.extra.get("pending_action")) is not None:
+        attrs["pending_action"] = pending  # e.g. the stop-then-start of a current change
+    return attrs
+
+
+def _energy_today_attrs(state: ChargerState) -> dict[str, Any]:
+    sessions = state.extra.get("sessions_today")
+    return {} if sessions is None else {"sessions": sessions}
 
 
 def _limit_attrs(state: ChargerState) -> dict[str, Any]:
@@ -186,6 +194,7 @@ SENSORS: tuple[ChargerSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=2,
         value_fn=lambda s: s.energy_today,
+        attrs_fn=_energy_today_attrs,
         exists_fn=_has(Capability.ENERGY_TODAY),
     ),
     ChargerSensorDescription(
@@ -273,6 +282,15 @@ class ChargerSensor(ChargerEntity, SensorEntity):
         if state is None or description.value_fn is None:
             return None
         return description.value_fn(state)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The description's unit, unless the live state names one (a currency)."""
+        description = self.entity_description
+        state = self.charger_state
+        if description.unit_fn is not None and state is not None:
+            return description.unit_fn(state) or description.native_unit_of_measurement
+        return description.native_unit_of_measurement
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

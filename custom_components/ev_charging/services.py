@@ -15,6 +15,7 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
+from .backends.enphase.services import async_setup_enphase_services
 from .const import (
     ATTR_CURRENT,
     DOMAIN,
@@ -123,3 +124,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, SERVICE_START_CHARGING, start, TARGET_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_STOP_CHARGING, stop, TARGET_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_SET_CURRENT, set_current, SET_CURRENT_SCHEMA)
+    async_setup_enphase_services(hass, _targets)

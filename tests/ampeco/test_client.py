@@ -70,7 +70,7 @@ async def test_start_falls_back_to_the_internal_id_and_remembers_it() -> None:
         session = await client.async_start_session(evse)
         assert session is not None
         assert [b["evseId"] for b in cloud.start_bodies] == [4107, "58231"]
-        assert client.diagnostics()["start_id_forms"] == {"58231": "id"}
+        assert client.diagnostics()["start_id_forms"] == ["id"]
         cloud.plug_in()
         cloud.advance(5)
         await client.async_stop_session(session.id)

@@ -24,13 +24,13 @@ async def test_diagnostics_redact_serial_and_rfid(
     text = json.dumps(result)
     assert SERIAL not in text
     assert "04A1B2C3D4E580" not in text
-    port = result["states"]["port_1"]
+    port = result["states"]["charger_1"]
     assert port["status"] == "charging"
     assert port["power"] == 10871.0
     assert port["rfid_tag"] == "**REDACTED**"
-    assert result["chargers"]["port_1"]["serial"] == "**REDACTED**"
-    assert result["chargers"]["port_1"]["max_current"] == 16.0
-    assert "SET_CURRENT" in result["chargers"]["port_1"]["capabilities"]
+    assert result["chargers"]["charger_1"]["serial"] == "**REDACTED**"
+    assert result["chargers"]["charger_1"]["max_current"] == 16.0
+    assert "SET_CURRENT" in result["chargers"]["charger_1"]["capabilities"]
     assert result["backend"]["ems_control"] is True
     assert result["backend"]["mode3"] == {"port_1": "C2"}
     assert result["entry"]["data"]["host"] == "127.0.0.1"

@@ -135,6 +135,10 @@ class Backend(ABC):
         """Remove our current limit, so the charger offers its own maximum."""
         raise BackendUnsupportedError("clear_current_limit")
 
+    async def async_set_phases(self, charger_id: str, phases: int) -> None:
+        """Switch between 1 and 3 phases (``Capability.PHASE_SWITCHING``)."""
+        raise BackendUnsupportedError("set_phases")
+
     async def async_set_charge_mode(self, charger_id: str, mode: str) -> None:
         """Select one of ``ChargerInfo.charge_modes``."""
         raise BackendUnsupportedError("set_charge_mode")

@@ -15,10 +15,14 @@ from homeassistant.core import HomeAssistant
 
 from ..const import CONF_DUAL_PORT, CONF_EMS_CONTROL
 from ..entity_descriptions import VendorDescriptions
+from .ampeco.entities import AMPECO_DESCRIPTIONS
+from .ampeco.entry import create_backend as _ampeco
 from .base import Backend
 from .enovates.backend import EnovatesBackend
 from .enovates.client import EnovatesClient
 from .enovates.entities import ENOVATES_DESCRIPTIONS
+from .enphase.entities import ENPHASE_DESCRIPTIONS
+from .enphase.setup import create_enphase_backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +44,6 @@ def _enovates(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
 
 BACKENDS: dict[str, BackendType] = {
     "enovates": BackendType("enovates", _enovates, ENOVATES_DESCRIPTIONS),
+    "enphase": BackendType("enphase", create_enphase_backend, ENPHASE_DESCRIPTIONS),
+    "ampeco": BackendType("ampeco", _ampeco, AMPECO_DESCRIPTIONS),
 }

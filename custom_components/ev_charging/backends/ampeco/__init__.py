@@ -1,6 +1,8 @@
 """AMPECO cloud driver-app API: the client (``api``) and the backend (``backend``).
 
-No Home Assistant imports anywhere in this package.
+The client, the backend and their helpers import nothing from Home Assistant; the
+glue does, and is not imported here: ``entry`` (an entry's backend and its tokens),
+``flow`` (the config flow steps) and ``entities`` (the vendor-only entities).
 """
 
 from .api import AmpecoClient, normalize_host

@@ -177,7 +177,8 @@ class AmpecoClient:
             "auth_failed": self._auth_error is not None,
             "backoff_until": self._backoff.until,
             "consecutive_failures": self._backoff.failures,
-            "start_id_forms": dict(self._start_forms),
+            # which EVSE id form the tenant took, without the ids themselves
+            "start_id_forms": sorted(set(self._start_forms.values())),
             "stop_route": self._stop_route,
         }
 

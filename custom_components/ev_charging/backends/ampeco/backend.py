@@ -14,8 +14,8 @@ What the driver API does not offer, the backend does not pretend to:
   energy, the history and the previous month's total;
 - no measured current or voltage: the payload has neither.
 
-Session energy, duration and start keep the last session's figures after it ends
-(the final ones from the history once read), as a wallbox display does.
+Session energy, duration, start and cost keep the last session's figures after it
+ends (the final ones from the history once read), as a wallbox display does.
 
 Energy of today and of this month sums the sessions by the day they started (in
 ``time_zone``), so a session that runs past midnight counts for the day it began.
@@ -325,14 +325,15 @@ class AmpecoBackend(Backend):
                 session_status=session.status,
                 charging_state=session.charging_state,
             )
-            if session.amount is not None:
-                extra["session_amount"] = session.amount
-                extra["session_currency"] = session.currency
         else:
             # no session: no energy flows, unless we cannot tell at all
             known = status not in (ChargerStatus.OFFLINE, ChargerStatus.UNKNOWN)
             power = 0.0 if known else None
         last = evse.session or self._last_sessions.get(charger_id_for(point.id, evse.id))
+        if last is not None and last.amount is not None:
+            # the cost stays on show after the end, as the session energy does
+            extra["session_amount"] = last.amount
+            extra["session_currency"] = last.currency
         return ChargerState(
             status=status,
             vendor_status=evse.status,
@@ -343,5 +344,6 @@ class AmpecoBackend(Backend):
             session_start=last.started_at if last else None,
             energy_today=energy_today,
             transaction_id=session.id if session else None,
+            charging_enabled=session is not None,  # a running session: charging was asked for
             extra=extra,
         )
