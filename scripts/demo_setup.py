@@ -156,6 +156,18 @@ SIMULATORS: tuple[Simulator, ...] = (
         ),
         port=15020,
     ),
+    Simulator(
+        name="Enphase fake cloud",
+        module="tests.simulators.enphase_cloud",
+        args=("--port", "18080", "--evolve"),
+        port=18080,
+    ),
+    Simulator(
+        name="AMPECO fake cloud",
+        module="tests.simulators.ampeco_cloud",
+        args=("--port", "18081", "--evolve"),
+        port=18081,
+    ),
 )
 
 FLOWS: tuple[DemoFlow, ...] = (
@@ -164,6 +176,34 @@ FLOWS: tuple[DemoFlow, ...] = (
         steps=(
             {"next_step_id": "enovates"},
             {"host": "127.0.0.1", "port": 15020, "dual_port": True, "ems_control": True},
+        ),
+    ),
+    DemoFlow(
+        name="enphase",
+        steps=(
+            {"next_step_id": "enphase"},
+            # The server field shows in advanced mode only; the demo points it at the fake cloud.
+            {
+                "email": "owner@example.com",
+                "password": "demo-password",
+                "url": "http://127.0.0.1:18080",
+            },
+            {"site_id": "3381904"},
+            {"serials": ["482501234567", "482509876543"]},
+        ),
+    ),
+    DemoFlow(
+        name="ampeco",
+        steps=(
+            {"next_step_id": "ampeco"},
+            {"next_step_id": "ampeco_password"},
+            {
+                "host": "http://127.0.0.1:18081",
+                "email": "driver@example.invalid",
+                "password": "demo-password",
+                "client_secret": "demo-client-secret",
+                "advanced": {"client_id": "1"},
+            },
         ),
     ),
 )
