@@ -24,10 +24,13 @@ from .backends.enphase.flow import EnphaseFlowMixin, enphase_options_flow
 from .backends.registry import BACKENDS
 from .const import CONF_BACKEND, CONF_FEATURE, DOMAIN
 from .feature_registry import FEATURES
+from .sessions.flow import SUBENTRY_FLOWS, SessionsFlowMixin, options_flow as sessions_options_flow
 
 OPTIONS_FLOWS: dict[str, Callable[[ConfigEntry[Any]], OptionsFlow]] = {}
 OPTIONS_FLOWS["enphase"] = enphase_options_flow
 SUBENTRY_TYPES: dict[str, dict[str, type[ConfigSubentryFlow]]] = {}
+OPTIONS_FLOWS["sessions"] = sessions_options_flow
+SUBENTRY_TYPES["sessions"] = SUBENTRY_FLOWS
 
 
 def _kind(entry: ConfigEntry[Any]) -> str:
@@ -39,6 +42,7 @@ class EvChargingConfigFlow(
     EnovatesFlowMixin,
     EnphaseFlowMixin,
     AmpecoFlowMixin,
+    SessionsFlowMixin,
     domain=DOMAIN,
 ):
     """Add a charger (pick its backend) or a site feature."""

@@ -10,6 +10,7 @@ from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, CONF_TOKEN, CONF_USER
 from homeassistant.core import HomeAssistant
 
 from .coordinator import EvChargingConfigEntry
+from .sessions.diagnostics import async_sessions_diagnostics, is_sessions_entry
 
 TO_REDACT = {
     CONF_EMAIL,
@@ -67,6 +68,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EvChargingConfigEntry
 ) -> dict[str, Any]:
     """Everything needed to debug an entry, nothing that identifies its owner."""
+    if is_sessions_entry(entry):
+        return await async_sessions_diagnostics(hass, entry)
     coordinator = entry.runtime_data.coordinator
     data = {
         "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .features import Feature
+from .sessions.setup import FEATURE as SESSIONS
 
 FEATURES: dict[str, Feature] = {}
+FEATURES[SESSIONS.key] = SESSIONS

@@ -43,7 +43,7 @@ def _has_phase(capability: Capability, index: int) -> Any:
 
 
 def _status_attrs(state: ChargerState) -> dict[str, Any]:
-    attrs = {"vendor_status": state.vendor_status, "error": state.error}
+    attrs: dict[str, Any] = {"vendor_status": state.vendor_status, "error": state.error}
     if (pending := state.extra.get("pending_action")) is not None:
         attrs["pending_action"] = pending  # e.g. the stop-then-start of a current change
     return attrs

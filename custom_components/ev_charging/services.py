@@ -19,12 +19,14 @@ from .backends.enphase.services import async_setup_enphase_services
 from .const import (
     ATTR_CURRENT,
     DOMAIN,
+    SERVICE_REFRESH,
     SERVICE_SET_CURRENT,
     SERVICE_START_CHARGING,
     SERVICE_STOP_CHARGING,
 )
 from .coordinator import ChargerCoordinator, EvChargingConfigEntry
 from .models import Capability
+from .sessions.services import async_setup_session_services
 
 _TARGET: dict[Any, Any] = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -96,6 +98,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         for coordinator, charger_id in _targets(hass, call):
             await coordinator.async_command(coordinator.backend.async_stop, charger_id)
 
+    async def refresh(call: ServiceCall) -> None:
+        # One poll per connection, however many of its ports were targeted.
+        for coordinator in {id(c): c for c, _ in _targets(hass, call)}.values():
+            await coordinator.async_refresh()
+
     async def set_current(call: ServiceCall) -> None:
         amps: float = call.data[ATTR_CURRENT]
         targets = _targets(hass, call)
@@ -124,4 +131,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, SERVICE_START_CHARGING, start, TARGET_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_STOP_CHARGING, stop, TARGET_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_SET_CURRENT, set_current, SET_CURRENT_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REFRESH, refresh, TARGET_SCHEMA)
     async_setup_enphase_services(hass, _targets)
+    async_setup_session_services(hass)

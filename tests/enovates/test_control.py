@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.ev_charging.const import DOMAIN
+from tests.conftest import SimulatorFactory
 from tests.simulators.enovates import EnovatesSimulator
 
 from .conftest import SERIAL, entry_for, setup_entry
@@ -205,3 +206,16 @@ async def test_refresh_button(hass: HomeAssistant, charging_sim: EnovatesSimulat
         "button", "press", {ATTR_ENTITY_ID: "button.eno_one_refresh"}, blocking=True
     )
     assert charging_sim.request_count >= 3
+
+
+async def test_refresh_action_polls_once_per_connection(
+    hass: HomeAssistant, enovates_factory: SimulatorFactory
+) -> None:
+    """Both ports of a dual-port charger share one connection: one poll serves both."""
+    simulator = await enovates_factory(units={1: "charging_3p_16a", 2: "idle"})
+    await setup_entry(hass, entry_for(simulator, dual_port=True))
+    await hass.async_block_till_done()
+    simulator.reset_counters()
+    await _action(hass, "refresh", device_id=[_device_id(hass), _device_id(hass, f"{SERIAL}_2")])
+    # A poll reads state, measurements and 400-417 for each of the two ports.
+    assert simulator.request_count == 6

@@ -199,6 +199,22 @@ class SessionEngine:
         self._set_phase(Phase.CLOSED)
         return self._step()
 
+    def assign(self, attribution: Attribution, now: datetime) -> EngineStep:
+        """Attribute the running session by hand (no card was presented, or the wrong one).
+
+        A card presented later no longer changes it. No-op without a started session.
+        """
+        _require_aware(now)
+        self._events, self._persist = [], False
+        session = self._state.session
+        if session is None or session.started_at is None:
+            return EngineStep()
+        session.attribution = attribution
+        session.flags.add(DataQuality.REASSIGNED)
+        self._state.pending_tag = self._state.pending_tag_at = None
+        self._persist = True
+        return self._step()
+
     # --- transitions -------------------------------------------------------------
 
     def _plug_in(self, state: ChargerState, now: datetime) -> None:
