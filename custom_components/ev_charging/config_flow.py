@@ -21,6 +21,7 @@ from homeassistant.core import callback
 from .backends.ampeco.flow import AmpecoFlowMixin
 from .backends.enovates.flow import EnovatesFlowMixin
 from .backends.enphase.flow import EnphaseFlowMixin, enphase_options_flow
+from .backends.ocpp_proxy.flow import OcppProxyFlowMixin
 from .backends.registry import BACKENDS
 from .const import CONF_BACKEND, CONF_FEATURE, DOMAIN
 from .feature_registry import FEATURES
@@ -42,6 +43,7 @@ class EvChargingConfigFlow(
     EnovatesFlowMixin,
     EnphaseFlowMixin,
     AmpecoFlowMixin,
+    OcppProxyFlowMixin,
     SessionsFlowMixin,
     domain=DOMAIN,
 ):

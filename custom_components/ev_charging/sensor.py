@@ -44,6 +44,8 @@ def _has_phase(capability: Capability, index: int) -> Any:
 
 def _status_attrs(state: ChargerState) -> dict[str, Any]:
     attrs: dict[str, Any] = {"vendor_status": state.vendor_status, "error": state.error}
+    if "stale" in state.extra:  # pushed data that stopped changing (OCPP proxy)
+        attrs["stale"] = state.extra["stale"]
     if (pending := state.extra.get("pending_action")) is not None:
         attrs["pending_action"] = pending  # e.g. the stop-then-start of a current change
     return attrs

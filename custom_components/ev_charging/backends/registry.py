@@ -23,6 +23,8 @@ from .enovates.client import EnovatesClient
 from .enovates.entities import ENOVATES_DESCRIPTIONS
 from .enphase.entities import ENPHASE_DESCRIPTIONS
 from .enphase.setup import create_enphase_backend
+from .ocpp_proxy.descriptions import OCPP_DESCRIPTIONS
+from .ocpp_proxy.entry import create_backend as _ocpp_proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,4 +48,5 @@ BACKENDS: dict[str, BackendType] = {
     "enovates": BackendType("enovates", _enovates, ENOVATES_DESCRIPTIONS),
     "enphase": BackendType("enphase", create_enphase_backend, ENPHASE_DESCRIPTIONS),
     "ampeco": BackendType("ampeco", _ampeco, AMPECO_DESCRIPTIONS),
+    "ocpp_proxy": BackendType("ocpp_proxy", _ocpp_proxy, OCPP_DESCRIPTIONS),
 }

@@ -1,0 +1,15 @@
+"""The switch entities of the demo chargers (the real integration's layout)."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from . import DemoOcppConfigEntry
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: DemoOcppConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Every switch of every charger of the entry."""
+    async_add_entities(entry.runtime_data.entities(entry, "switch"))
