@@ -51,6 +51,7 @@ DEMO_DIR = REPO_ROOT / ".demo"
 CONFIG_DIR = DEMO_DIR / "config"
 LOG_DIR = DEMO_DIR / "logs"
 STATE_FILE = DEMO_DIR / "state.json"
+PYTHONPATH_DIR = DEMO_DIR / "pythonpath"
 TOKEN_FILE = DEMO_DIR / "token"
 HA_LOG = CONFIG_DIR / "home-assistant.log"
 
@@ -135,6 +136,19 @@ class DemoFlow:
     name: str
     steps: tuple[dict[str, Any], ...]
     handler: str = DOMAIN
+    subentries: tuple[DemoSubentry, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoSubentry:
+    """A subentry (a user, a card...) added to the entry a ``DemoFlow`` created.
+
+    A string value ``"@<unique_id>"`` in ``data`` is replaced by the id of the entry's
+    subentry with that unique id (a card names its user that way).
+    """
+
+    subentry_type: str
+    data: dict[str, Any]
 
 
 SIMULATORS: tuple[Simulator, ...] = (
@@ -204,6 +218,29 @@ FLOWS: tuple[DemoFlow, ...] = (
                 "client_secret": "demo-client-secret",
                 "advanced": {"client_id": "1"},
             },
+        ),
+    ),
+    # The stand-in `ocpp` integration first, then our charger on top of it.
+    DemoFlow(name="ocpp", handler="ocpp", steps=({"cpid": "charger", "num_connectors": 1},)),
+    DemoFlow(
+        name="ocpp_proxy",
+        steps=({"next_step_id": "ocpp_proxy"}, {"charger": "charger", "limit_mode": "profile"}),
+    ),
+    # The household: Alice's card is the RFID token the demo ENO one reports.
+    DemoFlow(
+        name="sessions",
+        steps=(
+            {"next_step_id": "sessions"},
+            {"mode": "static", "guest_method": "fixed", "guest_value": 0.45},
+            {"price_per_kwh": 0.32},
+        ),
+        subentries=(
+            DemoSubentry("user", {"name": "Alice", "type": "resident", "guest_method": "default"}),
+            DemoSubentry(
+                "user",
+                {"name": "Guest", "type": "guest", "guest_method": "fixed", "guest_value": 0.5},
+            ),
+            DemoSubentry("card", {"uid": "04A1B2C3D4E580", "user_id": "@user_alice"}),
         ),
     ),
 )
@@ -299,12 +336,22 @@ def prepare_config_dir() -> None:
     (CONFIG_DIR / "configuration.yaml").write_text(CONFIGURATION_YAML, encoding="utf-8")
     custom = CONFIG_DIR / "custom_components"
     custom.mkdir(exist_ok=True)
-    link = custom / DOMAIN
-    target = Path(os.path.relpath(REPO_ROOT / "custom_components" / DOMAIN, custom))
+    _link(custom / DOMAIN, REPO_ROOT / "custom_components" / DOMAIN)
+    # The stand-in for the community `ocpp` integration, and a PYTHONPATH that gives it
+    # the repository's `tests` package only: the repository root itself would shadow
+    # the config dir's `custom_components` with ours.
+    _link(custom / "ocpp", REPO_ROOT / "tests" / "simulators" / "demo_ocpp")
+    PYTHONPATH_DIR.mkdir(parents=True, exist_ok=True)
+    _link(PYTHONPATH_DIR / "tests", REPO_ROOT / "tests")
+
+
+def _link(link: Path, destination: Path) -> None:
+    """Make ``link`` a relative symlink to ``destination`` (left alone when it is one)."""
+    target = Path(os.path.relpath(destination, link.parent))
     if link.is_symlink() and Path(os.readlink(link)) == target:
         return
     if link.is_symlink() or link.exists():
-        raise DemoError(f"{shown(link)} exists and is not a link to the integration; remove it")
+        raise DemoError(f"{shown(link)} exists and is not a link to {shown(destination)}")
     link.symlink_to(target, target_is_directory=True)
 
 
@@ -338,7 +385,14 @@ class Children:
 
     items: list[Child] = field(default_factory=list)
 
-    def start(self, name: str, argv: list[str], log_name: str, stop_timeout: float) -> Child:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        log_name: str,
+        stop_timeout: float,
+        env: dict[str, str] | None = None,
+    ) -> Child:
         """Start a process in its own session, its output appended to a log file."""
         log_path = LOG_DIR / log_name
         log_file = log_path.open("ab")
@@ -352,6 +406,7 @@ class Children:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            env=env,
         )
         child = Child(name, process, log_path, log_file, stop_timeout)
         self.items.append(child)
@@ -859,7 +914,11 @@ def run_flow(flow: DemoFlow, token: str) -> str:
 
     kind = step.get("type")
     if kind == "create_entry":
-        return f"added config entry {step.get('title')!r} ({flow.name})"
+        entry_id = step.get("result", {}).get("entry_id")
+        for subentry in flow.subentries:
+            add_subentry(token, entry_id, subentry)
+        added = f" with {len(flow.subentries)} subentries" if flow.subentries else ""
+        return f"added config entry {step.get('title')!r} ({flow.name}){added}"
     if kind == "abort" and step.get("reason") == "already_configured":
         return f"config entry for {flow.name!r} already exists"
     with contextlib.suppress(OSError):
@@ -869,6 +928,45 @@ def run_flow(flow: DemoFlow, token: str) -> str:
         f"(step {step.get('step_id')!r}, reason {step.get('reason')!r}) "
         "instead of creating an entry"
     )
+
+
+def subentry_ids(token: str, entry_id: str) -> dict[str, str]:
+    """Map the unique ids of an entry's subentries to their subentry ids."""
+    with websocket(token) as ws:
+        listed = ws.command({"type": "config_entries/subentries/list", "entry_id": entry_id})
+    return {item["unique_id"]: item["subentry_id"] for item in listed if item.get("unique_id")}
+
+
+def add_subentry(token: str, entry_id: str, subentry: DemoSubentry) -> None:
+    """Run one subentry flow of ``entry_id`` to completion."""
+    data = dict(subentry.data)
+    if any(isinstance(v, str) and v.startswith("@") for v in data.values()):
+        ids = subentry_ids(token, entry_id)
+        data = {
+            k: ids[v[1:]] if isinstance(v, str) and v.startswith("@") else v
+            for k, v in data.items()
+        }
+    what = f"subentry {subentry.subentry_type!r}"
+    step = expect_ok(
+        http(
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            token=token,
+            json_body={"handler": [entry_id, subentry.subentry_type]},
+        ),
+        f"starting {what}",
+    )
+    step = expect_ok(
+        http(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{step['flow_id']}",
+            token=token,
+            json_body=data,
+        ),
+        what,
+    )
+    if step.get("type") != "create_entry":
+        raise DemoError(f"{what} ended with {step.get('type')!r} ({step.get('errors')})")
 
 
 def add_entries(token: str) -> list[str]:
@@ -960,7 +1058,11 @@ def run(check_only: bool) -> int:
         say(f"Starting Home Assistant (log: {shown(HA_LOG)}) ...")
         started = time.monotonic()
         ha = children.start(
-            "Home Assistant", [hass, "-c", str(CONFIG_DIR)], "hass.log", HA_STOP_TIMEOUT
+            "Home Assistant",
+            [hass, "-c", str(CONFIG_DIR)],
+            "hass.log",
+            HA_STOP_TIMEOUT,
+            env={**os.environ, "PYTHONPATH": str(PYTHONPATH_DIR)},
         )
         wait_for_http(ha.process, ha.log_path)
         token = onboard_and_authenticate()
