@@ -18,6 +18,7 @@ import voluptuous as vol
 from .backends.enphase.services import async_setup_enphase_services
 from .const import (
     ATTR_CURRENT,
+    CONF_BACKEND,
     DOMAIN,
     SERVICE_REFRESH,
     SERVICE_SET_CURRENT,
@@ -73,7 +74,9 @@ def _loaded_entry(
 ) -> EvChargingConfigEntry:
     for entry_id in device.config_entries:
         entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
+        # The household's sensors sit on the charger's device too: only a charger
+        # entry (one with a backend) drives it.
+        if entry is None or entry.domain != DOMAIN or CONF_BACKEND not in entry.data:
             continue
         if entry.state is not ConfigEntryState.LOADED:
             break

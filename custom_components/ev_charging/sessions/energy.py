@@ -21,6 +21,7 @@ from .records import DataQuality, from_iso, to_iso
 RESET_EPSILON_KWH = 0.01  # drops smaller than this are rounding jitter, not a reset
 SLACK_KWH = 0.05  # counter resolution and clock jitter allowed on top of max power
 _WH_FACTOR = 0.001
+_SPAN_EPSILON_KWH = 1e-9  # float noise in the running total
 
 
 class _Kind(Enum):
@@ -104,6 +105,10 @@ class EnergyMeter:
     total_kwh: float = 0.0
     lifetime_first: float | None = None  # raw readings, scaled when reported
     lifetime_last: float | None = None
+    # ``total_kwh`` when the lifetime counter was first / last read: the readings span the
+    # session only when no energy was counted before the first or after the last.
+    total_at_lifetime_first: float = 0.0
+    total_at_lifetime_last: float | None = None
 
     @property
     def has_reference(self) -> bool:
@@ -112,13 +117,20 @@ class EnergyMeter:
 
     @property
     def lifetime_span(self) -> tuple[float | None, float | None]:
-        """First and last lifetime readings in kWh (for cross-checks)."""
+        """First and last lifetime readings in kWh (for cross-checks).
+
+        ``(None, None)`` when they do not span all the energy counted: a lifetime counter
+        first read after energy had flowed, or silent until the end, moved by less than
+        the session for no fault of the session.
+        """
         scale = self.lifetime.scale
         first, last = self.lifetime_first, self.lifetime_last
-        return (
-            None if first is None else first * scale,
-            None if last is None else last * scale,
-        )
+        to = self.total_at_lifetime_last
+        if first is None or last is None or to is None:
+            return (None, None)
+        if self.total_at_lifetime_first + (self.total_kwh - to) > _SPAN_EPSILON_KWH:
+            return (None, None)
+        return (first * scale, last * scale)
 
     def advance(
         self,
@@ -149,6 +161,10 @@ class EnergyMeter:
         self._rebase(self.session, sess, session_kwh, now, step)
         self._rebase(self.lifetime, life, lifetime_kwh, now, step)
         self.total_kwh += step
+        if lifetime_kwh is not None:
+            if self.total_at_lifetime_last is None:
+                self.total_at_lifetime_first = self.total_kwh
+            self.total_at_lifetime_last = self.total_kwh
         return MeterStep(step, frozenset(flags))
 
     def _choose(
@@ -187,16 +203,21 @@ class EnergyMeter:
             return life_step
         if life.kind is _Kind.DROP:
             flags.add(DataQuality.COUNTER_RESET)
-        if self._switched_counter(sess, life):
+        if self._switched_counter(sess, life, session_kwh):
             flags.add(DataQuality.ENERGY_GAP)
         return 0.0
 
-    def _switched_counter(self, sess: _Reading, life: _Reading) -> bool:
-        """A counter appeared while the one we had went silent: this step is lost."""
+    def _switched_counter(self, sess: _Reading, life: _Reading, session_kwh: float | None) -> bool:
+        """A counter appeared while the one we had went silent: this step is lost.
+
+        Not a session counter appearing at zero: it starts with the session, before any
+        energy of it (a charger whose lifetime register is not shown during a session).
+        """
         return (
             sess.kind is _Kind.BASELINE
             and life.kind is _Kind.NO_READING
             and self.lifetime.ref is not None
+            and session_kwh != 0
         ) or (
             life.kind is _Kind.BASELINE
             and sess.kind is _Kind.NO_READING
@@ -252,15 +273,23 @@ class EnergyMeter:
             "total_kwh": self.total_kwh,
             "lifetime_first": self.lifetime_first,
             "lifetime_last": self.lifetime_last,
+            "total_at_lifetime_first": self.total_at_lifetime_first,
+            "total_at_lifetime_last": self.total_at_lifetime_last,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EnergyMeter:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (a snapshot of an older version spans the session)."""
+        total = float(data.get("total_kwh", 0.0))
+        last = data.get("lifetime_last")
         return cls(
             session=CounterTrack.from_dict(data.get("session", {})),
             lifetime=CounterTrack.from_dict(data.get("lifetime", {})),
-            total_kwh=float(data.get("total_kwh", 0.0)),
+            total_kwh=total,
             lifetime_first=data.get("lifetime_first"),
-            lifetime_last=data.get("lifetime_last"),
+            lifetime_last=last,
+            total_at_lifetime_first=float(data.get("total_at_lifetime_first", 0.0)),
+            total_at_lifetime_last=data.get(
+                "total_at_lifetime_last", None if last is None else total
+            ),
         )

@@ -71,6 +71,7 @@ from .entities import (
     ROLE_ERROR,
     ROLE_ID_TAG,
     ROLE_MAX_CURRENT,
+    ROLE_METER_START,
     ROLE_OFFERED,
     ROLE_POWER,
     ROLE_SESSION_ENERGY,
@@ -173,6 +174,8 @@ class OcppProxyBackend(Backend):
         self._last_tx: str | None = None
         self._transactions: dict[str, _Transaction] = {}
         self._remote_start_at: datetime | None = None
+        self._register_held: float | None = None  # the register a session meter left behind
+        self._register_holds = False
         self._stale = False
         self._probed = False
         self._closed = False
@@ -421,7 +424,7 @@ class OcppProxyBackend(Backend):
             session_energy=mapping.energy_kwh(self._state(ROLE_SESSION_ENERGY)),
             session_duration=session_duration,
             session_start=session_start,
-            lifetime_energy=mapping.energy_kwh(self._state(ROLE_ENERGY)),
+            lifetime_energy=self._lifetime_energy(tx),
             rfid_tag=transaction.rfid_tag if transaction is not None else None,
             transaction_id=tx,
             charging_enabled=self._in_transaction(),
@@ -450,6 +453,25 @@ class OcppProxyBackend(Backend):
         self._transactions[tx] = _Transaction(tag, started)
         while len(self._transactions) > _KEPT_TRANSACTIONS:
             del self._transactions[next(iter(self._transactions))]
+
+    def _lifetime_energy(self, tx: str | None) -> float | None:
+        """The lifetime register, unless the entity stands still for a session meter.
+
+        A charger whose meterStart is 0 counts its register from 0 in a transaction: the
+        integration then writes it to the session energy only, and the register entity
+        keeps the reading from before the transaction until a reading outside one
+        changes it.  That old value is not the lifetime register meanwhile.
+        """
+        register = mapping.energy_kwh(self._state(ROLE_ENERGY))
+        if tx is not None and mapping.as_float(self._state(ROLE_METER_START)) == 0:
+            if not self._register_holds:
+                self._register_holds, self._register_held = True, register
+            return None
+        if self._register_holds:
+            if register is None or register == self._register_held:
+                return None
+            self._register_holds, self._register_held = False, None
+        return register
 
     def _fresh_at(self) -> datetime | None:
         """When the charger last sent measurements (every dispatch rewrites them)."""
