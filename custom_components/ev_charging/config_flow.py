@@ -23,6 +23,7 @@ from .backends.enovates.flow import EnovatesFlowMixin
 from .backends.enphase.flow import EnphaseFlowMixin, enphase_options_flow
 from .backends.ocpp_proxy.flow import OcppProxyFlowMixin
 from .backends.registry import BACKENDS
+from .balancer.flow import BalancerFlowMixin, options_flow as balancer_options_flow
 from .const import CONF_BACKEND, CONF_FEATURE, DOMAIN
 from .feature_registry import FEATURES
 from .sessions.flow import SUBENTRY_FLOWS, SessionsFlowMixin, options_flow as sessions_options_flow
@@ -32,6 +33,7 @@ OPTIONS_FLOWS["enphase"] = enphase_options_flow
 SUBENTRY_TYPES: dict[str, dict[str, type[ConfigSubentryFlow]]] = {}
 OPTIONS_FLOWS["sessions"] = sessions_options_flow
 SUBENTRY_TYPES["sessions"] = SUBENTRY_FLOWS
+OPTIONS_FLOWS["load_balancer"] = balancer_options_flow
 
 
 def _kind(entry: ConfigEntry[Any]) -> str:
@@ -45,6 +47,7 @@ class EvChargingConfigFlow(
     AmpecoFlowMixin,
     OcppProxyFlowMixin,
     SessionsFlowMixin,
+    BalancerFlowMixin,
     domain=DOMAIN,
 ):
     """Add a charger (pick its backend) or a site feature."""

@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
+from .balancer.diagnostics import async_balancer_diagnostics, is_balancer_entry
 from .coordinator import EvChargingConfigEntry
 from .sessions.diagnostics import async_sessions_diagnostics, is_sessions_entry
 
@@ -70,6 +71,8 @@ async def async_get_config_entry_diagnostics(
     """Everything needed to debug an entry, nothing that identifies its owner."""
     if is_sessions_entry(entry):
         return await async_sessions_diagnostics(hass, entry)
+    if is_balancer_entry(entry):
+        return await async_balancer_diagnostics(hass, entry)
     coordinator = entry.runtime_data.coordinator
     data = {
         "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},

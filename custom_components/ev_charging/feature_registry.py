@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .balancer.setup import FEATURE as LOAD_BALANCER
 from .features import Feature
 from .sessions.setup import FEATURE as SESSIONS
 
 FEATURES: dict[str, Feature] = {}
 FEATURES[SESSIONS.key] = SESSIONS
+FEATURES[LOAD_BALANCER.key] = LOAD_BALANCER
