@@ -206,6 +206,11 @@ def run(count: int = 10_000, months: int = 36) -> list[Row]:
         return asyncio.run(_measure(count, months, Path(folder)))
 
 
+def rows() -> list[Row]:
+    """The default measurement (10,000 sessions over 36 months), for ``scripts/bench``."""
+    return run()
+
+
 def format_table(rows: Sequence[Row]) -> str:
     """The rows as an aligned text table."""
     width = max(len(row.measure) for row in rows)

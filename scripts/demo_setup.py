@@ -81,6 +81,35 @@ CORE_CONFIG: dict[str, Any] = {
 }
 
 # Integrations loaded by the demo; their Python requirements are in requirements_demo.txt.
+HOUSE_LOADS = "".join(
+    f"""\
+  house_load_l{n}:
+    name: House load L{n}
+    min: 0
+    max: 40
+    step: 0.5
+    initial: 2
+    unit_of_measurement: A
+    mode: slider
+"""
+    for n in (1, 2, 3)
+)
+
+METER_SENSORS = "".join(
+    f"""\
+      - name: House meter L{n}
+        unique_id: demo_house_meter_l{n}
+        unit_of_measurement: A
+        device_class: current
+        state_class: measurement
+        state: >
+          {{{{ (states('input_number.house_load_l{n}') | float(0)
+              + states('sensor.eno_one_port_1_current_l{n}') | float(0)
+              + states('sensor.eno_one_port_2_current_l{n}') | float(0)) | round(2) }}}}
+"""
+    for n in (1, 2, 3)
+)
+
 CONFIGURATION_YAML = f"""\
 # Written by scripts/demo on every start: changes made here are overwritten.
 # Only what is needed to see the {DOMAIN} integration at work.
@@ -95,7 +124,21 @@ history:
 logbook:
 recorder:
 system_log:
-"""
+
+# A simulated house meter for the load balancer: move the sliders to load the house.
+# The meter sees the house plus the chargers, and reports every 2 s like a P1 meter.
+input_number:
+{HOUSE_LOADS}template:
+  - trigger:
+      - trigger: time_pattern
+        seconds: "/2"
+      - trigger: state
+        entity_id:
+          - input_number.house_load_l1
+          - input_number.house_load_l2
+          - input_number.house_load_l3
+    sensor:
+{METER_SENSORS}"""
 
 # Integrations whose entries Home Assistant creates when onboarding completes; the
 # demo removes them again (their requirements are in requirements_demo.txt so that
@@ -163,7 +206,7 @@ SIMULATORS: tuple[Simulator, ...] = (
             "--unit",
             "1=charging_3p_16a",
             "--unit",
-            "2=idle",
+            "2=charging_3p_16a",
             "--evolve",
             "--cycle",
             "300",
@@ -218,6 +261,39 @@ FLOWS: tuple[DemoFlow, ...] = (
                 "client_secret": "demo-client-secret",
                 "advanced": {"client_id": "1"},
             },
+        ),
+    ),
+    # The balancer over both ENO one ports, on the simulated house meter above.
+    DemoFlow(
+        name="load_balancer",
+        steps=(
+            {"next_step_id": "load_balancer"},
+            {
+                "phases": "3",
+                "meter_kind": "phase_currents",
+                "total_power_split": "balanced",
+                "meter_includes_chargers": True,
+            },
+            {
+                "meter_l1": "sensor.house_meter_l1",
+                "meter_l2": "sensor.house_meter_l2",
+                "meter_l3": "sensor.house_meter_l3",
+                "limit_l1": 25,
+                "limit_l2": 25,
+                "limit_l3": 25,
+                "margin": 1,
+                "voltage": 230,
+            },
+            {
+                "fallback": "fixed",
+                "stale_after": 30,
+                "stop_after": 120,
+                "hold_time": 15,
+                "ramp_step": 4,
+            },
+            {"chargers": ["EN1A2401000123", "EN1A2401000123_2"]},
+            {"priority": 1, "weight": 1, "phases": "3", "rotation": "l1_l2_l3", "mode": "fast"},
+            {"priority": 0, "weight": 1, "phases": "3", "rotation": "l1_l2_l3", "mode": "fast"},
         ),
     ),
     # The stand-in `ocpp` integration first, then our charger on top of it.

@@ -370,3 +370,28 @@ async def test_invalid_pricing_records_without_cost(hass: HomeAssistant, site: S
     record = (await tracker.store.async_records())[0]
     assert record.cost is None
     assert record.energy_kwh > 0
+
+
+async def test_card_added_during_its_session_claims_it(hass: HomeAssistant, site: Site) -> None:
+    """A card unknown at plug-in and added while charging makes the session its user's."""
+    tracker = await setup_household(hass, household_entry())
+    await site.plug_in(token="0A0B0C0D")
+    await site.run(600)
+    user = hass.states.get("sensor.eno_one_session_user")
+    assert user.state == "unknown"
+    assert user.attributes["unknown_reason"] == "unknown_card"
+
+    result = await hass.config_entries.subentries.async_init(
+        (HOUSEHOLD_ID, "card"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"uid": "0A0B0C0D", "user_id": ALICE}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.eno_one_session_user").state == "Alice"
+
+    await site.run(600)
+    await site.unplug()
+    record = (await tracker.store.async_records())[0]
+    assert (record.user_id, record.card_uid) == (ALICE, "0A0B0C0D")
+    assert DataQuality.REASSIGNED not in record.flags

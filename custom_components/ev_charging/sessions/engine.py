@@ -199,6 +199,35 @@ class SessionEngine:
         self._set_phase(Phase.CLOSED)
         return self._step()
 
+    def refresh_attribution(self) -> bool:
+        """Read an unrecognised card again against the current users and cards.
+
+        A card added (or activated) while its session runs claims that session; a
+        session with a user, without a card, or assigned by hand is left alone.
+        Returns whether the attribution changed (the caller persists the snapshot).
+        """
+        session = self._state.session
+        old = session.attribution if session is not None else None
+        if (
+            session is None
+            or old is None
+            or old.user_id is not None
+            or not old.has_card
+            or DataQuality.REASSIGNED in session.flags
+        ):
+            return False
+        if old.card_uid is not None:
+            tag = old.card_uid
+        elif old.card_index is not None and self._config.tag_scheme.index_offset is not None:
+            tag = str(old.card_index + self._config.tag_scheme.index_offset)
+        else:
+            return False
+        new = self._resolve(tag)
+        if new == old:
+            return False
+        session.attribution = new
+        return True
+
     def assign(self, attribution: Attribution, now: datetime) -> EngineStep:
         """Attribute the running session by hand (no card was presented, or the wrong one).
 

@@ -152,6 +152,10 @@ class SessionTracker:
         self._set_tariff(self._build_tariff())
         for cid, port in self._ports.items():
             port.engine.config = self._engine_config(cid)
+            if port.engine.refresh_attribution():  # a card added for a running session
+                self._saved[cid] = port.engine.snapshot().to_dict()
+                await self._save_active()
+                async_dispatcher_send(self.hass, SIGNAL_CHARGER.format(cid))
         await self.store.async_prune(self.settings.retention_months, self._today())
         async_dispatcher_send(self.hass, SIGNAL_STATS)
 
