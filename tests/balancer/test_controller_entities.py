@@ -46,7 +46,7 @@ async def test_sensors_show_the_decision(
     assert device.name == "Load balancer"
     entities = er.async_entries_for_device(er.async_get(hass), device.id)
     assert {e.config_entry_id for e in entities} == {entry.entry_id}
-    assert len(entities) == 14
+    assert len(entities) == 19
 
 
 async def test_mode_select_turns_a_charger_off_and_on(

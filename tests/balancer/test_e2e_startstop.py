@@ -10,12 +10,13 @@ import pytest
 from tests.ampeco.conftest import CHARGER, open_login, password_form
 from tests.simulators.ampeco_cloud import AmpecoCloud
 
-from .conftest import Site, start_balancer, state
+from .conftest import Site, attrs, start_balancer, state
 
 pytestmark = pytest.mark.usefixtures("unload_all")
 
 START = "POST /app/session/start"
 STOP = "POST /app/session/{session_id}/{action}"
+LAST = "sensor.load_balancer_garage_charger_last_command"
 CAR = 7200 / 230 / 3  # A per phase the simulated car draws while charging
 
 
@@ -62,12 +63,15 @@ async def test_started_with_room_for_its_maximum_and_stopped_without(
     assert cloud.requests[START] == 0
     await _report(site, cloud, 5)  # 19 A free: started
     assert cloud.requests[START] == 1
+    assert state(hass, LAST) == "start"
     await _run(site, cloud, 5, 5)
     assert state(hass, "sensor.load_balancer_garage_charger_allocated_current") == ("16.0")
     assert cloud.evse().status == "charging"
 
     await _report(site, cloud, 12)  # 12 A free: stopped at once
     assert _stops(cloud) == 1
+    assert state(hass, LAST) == "stop"
+    assert attrs(hass, LAST)["status"] == "confirmed"
     await _run(site, cloud, 12, 20)  # the session ends; still a pause, not a new start
     assert cloud.requests[START] == 1
     assert _stops(cloud) == 1

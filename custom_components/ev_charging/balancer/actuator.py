@@ -6,7 +6,8 @@ they differ. One command is in flight at a time; when it ends, the newest target
 reconciled at once (the latest wins, a stop is never dropped). Failures back off
 (1, 2, 4... 30 s); increases wait ``min_interval`` after the previous command, safety
 reductions never do. A value the charger accepted but does not show (a cable that
-allows less, a slow cloud) is re-sent every ``REASSERT_INTERVAL`` only.
+allows less, a slow cloud) is re-sent every ``REASSERT_INTERVAL`` only. The last
+command and how it fared (``LastCommand``) is kept for the charger's diagnostic sensor.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 import time
 
 from homeassistant.config_entries import ConfigEntry
@@ -34,6 +36,36 @@ class Port:
     coordinator: ChargerCoordinator
     info: ChargerInfo
     state: ChargerState
+
+
+class Command(StrEnum):
+    """What the balancer told a charger last."""
+
+    SET_CURRENT = "set_current"
+    START = "start"
+    STOP = "stop"
+
+
+class CommandStatus(StrEnum):
+    """How the last command fares."""
+
+    SENT = "sent"  # in flight, first attempt
+    RETRYING = "retrying"  # in flight after failures
+    CONFIRMED = "confirmed"  # the backend took it
+    FAILED = "failed"  # refused or unreachable; retried after the back-off
+
+
+@dataclass(frozen=True, slots=True)
+class LastCommand:
+    """The last command sent to one charger, for its diagnostic sensor."""
+
+    command: Command
+    target: ChargerTarget
+    status: CommandStatus
+    sent_at: float  # s on the controller's clock
+    retries: int  # failures before this outcome
+    error: str | None = None
+    latency_ms: float | None = None
 
 
 def _switched_on(state: ChargerState) -> bool:
@@ -72,6 +104,8 @@ class Actuator:
         self.commands = 0
         self.last_error: str | None = None
         self.latency_ms: float | None = None
+        self.last: LastCommand | None = None
+        self.on_change: Callable[[], None] | None = None  # the last command changed
         self._task: asyncio.Task[None] | None = None
 
     def want(self, target: ChargerTarget) -> None:
@@ -150,9 +184,47 @@ class Actuator:
         ):
             return
         self.sent_at = now
-        self._task = self.entry.async_create_task(
-            self.hass, self._send(target, port), f"ev_charging balancer {self.charger_id}"
+        self._record(
+            LastCommand(
+                command=self._command(target, port.info),
+                target=target,
+                status=CommandStatus.RETRYING if self.failures else CommandStatus.SENT,
+                sent_at=now,
+                retries=self.failures,
+            )
         )
+        # Not eager: a backend that answers without suspending (the OCPP proxy on an
+        # increase) would end the command before the task is stored, and the done
+        # task left in ``_task`` would block every later command.
+        self._task = self.entry.async_create_task(
+            self.hass,
+            self._send(target, port),
+            f"ev_charging balancer {self.charger_id}",
+            eager_start=False,
+        )
+
+    @staticmethod
+    def _command(target: ChargerTarget, info: ChargerInfo) -> Command:
+        if info.can(Capability.SET_CURRENT):
+            return Command.SET_CURRENT
+        return Command.START if target.current > 0 else Command.STOP
+
+    def _record(self, last: LastCommand) -> None:
+        self.last = last
+        if self.on_change is not None:
+            self.on_change()
+
+    def _outcome(self, status: CommandStatus, latency_ms: float) -> None:
+        if self.last is not None:
+            self._record(
+                replace(
+                    self.last,
+                    status=status,
+                    retries=self.failures,
+                    error=self.last_error,
+                    latency_ms=latency_ms,
+                )
+            )
 
     async def _send(self, target: ChargerTarget, port: Port) -> None:
         coordinator, info = port.coordinator, port.info
@@ -171,6 +243,7 @@ class Actuator:
                 await coordinator.async_command(backend.async_stop, key)
         except Exception as err:  # any failure backs off the same way
             self._failed(target, err)
+            self._outcome(CommandStatus.FAILED, self._elapsed(began))
         else:
             if self.failures:
                 LOGGER.info("%s accepts the balancer's commands again", info.name)
@@ -178,17 +251,23 @@ class Actuator:
             self.last_error = None
             self.accepted = target.current
             self.accepted_at = self._clock()
-            self.latency_ms = round((time.perf_counter() - began) * 1000, 1)
+            self.latency_ms = self._elapsed(began)
+            self._outcome(CommandStatus.CONFIRMED, self.latency_ms)
         finally:
             self.commands += 1
             self._task = None
             self._on_done(key)
 
+    @staticmethod
+    def _elapsed(began: float) -> float:
+        """ms since ``began`` (the send), when the backend call returned."""
+        return round(max(0.0, time.perf_counter() - began) * 1000, 1)
+
     def _failed(self, target: ChargerTarget, err: Exception) -> None:
         delay = BACKOFF[min(self.failures, len(BACKOFF) - 1)]
         self.failures += 1
         self.retry_at = self._clock() + delay
-        self.last_error = str(err) or type(err).__name__
+        self.last_error = str(err) or type(err).__name__  # translated, else its key
         log = LOGGER.warning if self.failures == 1 else LOGGER.debug
         log(
             "Could not set %s to %s A (attempt %s, retry in %s s): %s",

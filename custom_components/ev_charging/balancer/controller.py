@@ -4,7 +4,8 @@ Every meter state change or report runs a cycle at once (the reaction to a risin
 house load must not wait for a timer); a 1 s tick runs the timers (holds, ramps,
 staleness). Charger telemetry is read from each charger entry's coordinator, also for
 chargers whose entry loads later; a charger whose status changes runs a cycle too.
-Targets go to one ``Actuator`` per charger (level-triggered, one command in flight).
+Targets go to one ``Actuator`` per charger (level-triggered, one command in flight);
+how its last command fares is published to the entities as it changes.
 Bus events and repair issues follow each decision; entities read the published
 ``Snapshot``.
 
@@ -48,7 +49,7 @@ from ..coordinator import ChargerCoordinator
 from ..models import ChargerInfo, ChargerStatus
 from .actuator import Actuator, Port
 from .algorithm import initial_state, step
-from .const import EVENT_PREFIX, TICK_SECONDS
+from .const import COMMAND_TOLERANCE, EVENT_PREFIX, TICK_SECONDS
 from .issues import Issues
 from .meter import read_meter, read_power, site_power
 from .model import (
@@ -61,8 +62,12 @@ from .model import (
     Inputs,
     MeterReading,
     OperatingState,
+    TargetReason,
 )
-from .settings import BalancerSettings
+from .settings import DEFAULT_MAX_CURRENT, DEFAULT_MIN_CURRENT, BalancerSettings
+
+# No car wanting current (or none to be seen): not limited by the balancer.
+_NOT_WANTING = (TargetReason.IDLE, TargetReason.OFFLINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,7 @@ class ChargerView:
     allocated: float  # A of its share before the ramp rules
     reason: str
     phases: int
+    limited: bool  # held below its maximum while a car wants current
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,7 @@ class BalancerController:
         for charger_id in settings.charger_ids:
             actuator = Actuator(hass, entry, charger_id, self.port, self._clock, self._command_done)
             actuator.min_interval = self.config.tuning.min_command_interval
+            actuator.on_change = self.notify
             self.actuators[charger_id] = actuator
 
     # ------------------------------------------------------------------ life cycle
@@ -262,6 +269,14 @@ class BalancerController:
             return None
         return Port(coordinator, info, state)
 
+    def charger_range(self, charger_id: str) -> tuple[float, float]:
+        """The charge port's own minimum and maximum (A); defaults while not loaded."""
+        coordinator = self._coordinators.get(charger_id)
+        info = coordinator.chargers.get(charger_id) if coordinator is not None else None
+        if info is None:
+            return DEFAULT_MIN_CURRENT, DEFAULT_MAX_CURRENT
+        return info.min_current, max(info.min_current, info.max_current)
+
     def charger_name(self, charger_id: str) -> str:
         """The charge port's name; from its device while its entry is not loaded (yet)."""
         coordinator = self._coordinators.get(charger_id)
@@ -382,12 +397,15 @@ class BalancerController:
             for t in telemetry
             if t.status is ChargerStatus.CHARGING
         ]
+        maximum = {c.charger_id: c.max_current for c in self.config.chargers}
         views = {
             charger_id: ChargerView(
                 current=target.current,
                 allocated=round(target.allocated, 2),
                 reason=target.reason.value,
                 phases=target.phases,
+                limited=target.reason not in _NOT_WANTING
+                and target.current < maximum[charger_id] - COMMAND_TOLERANCE,
             )
             for charger_id, target in decision.targets.items()
             if charger_id in self.actuators

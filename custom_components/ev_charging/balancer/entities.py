@@ -1,11 +1,14 @@
 """Entities of the load balancer, on a device of their own.
 
-- sensors: the operating state, the available current per phase, the site power, and
-  the current allocated to each charger (with why, as attributes);
-- binary sensors: the meter is healthy, the fallback is active;
+- sensors: the operating state, the available current per phase, the site power, the
+  configured meter-failure behaviour, and per charger the current allocated to it (with
+  why, as attributes) and the last command sent to it (with how it fared);
+- binary sensors: the meter is healthy, the fallback is active, and per charger whether
+  the balancer holds it below its maximum;
 - per charger, a select for its mode (off, fast, solar, min + solar);
 - a switch that turns balancing on and off;
-- numbers for the limits changed at runtime: each phase's limit and the margin.
+- numbers for the limits changed at runtime: each phase's limit, the margin, the hold
+  time before an increase, and per charger the maximum current the balancer gives it.
 
 The settings entities write the entry's options; its update listener applies them to
 the controller without a reload.
@@ -42,22 +45,26 @@ from homeassistant.const import (
     Platform,
     UnitOfElectricCurrent,
     UnitOfPower,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..features import EntityFactory
+from .actuator import Command, CommandStatus, LastCommand
 from .const import TITLE, UNIQUE_ID
-from .controller import BalancerController, Snapshot
-from .model import PHASE_NAMES, ChargeMode, OperatingState
+from .controller import BalancerController, ChargerView, Snapshot
+from .model import PHASE_NAMES, ChargeMode, FallbackMode, OperatingState
 from .settings import BalancerSettings
 
 MAX_PHASE_LIMIT = 250.0
 MAX_MARGIN = 20.0
+MAX_HOLD_TIME = 600.0
 
 
 def _site_uid(key: str) -> str:
@@ -109,6 +116,11 @@ class BalancerEntity(Entity):
     def snapshot(self) -> Snapshot:
         """What the controller published last."""
         return self.controller.snapshot
+
+    @property
+    def view(self) -> ChargerView | None:
+        """The charger's part of the snapshot (absent while starting or disabled)."""
+        return self.snapshot.chargers.get(self.charger_id or "")
 
     @property
     def settings(self) -> BalancerSettings:
@@ -215,16 +227,98 @@ class AllocatedCurrentSensor(BalancerEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         """The target of the last decision; unknown while starting or disabled."""
-        view = self.snapshot.chargers.get(self.charger_id or "")
+        view = self.view
         return view.current if view is not None else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Why, its share before the ramp rules, and on how many phases."""
-        view = self.snapshot.chargers.get(self.charger_id or "")
+        view = self.view
         if view is None:
             return {"reason": None, "share": None, "phases": None}
         return {"reason": view.reason, "share": view.allocated, "phases": view.phases}
+
+
+FALLBACK_SENSOR = SensorEntityDescription(
+    key="fallback",
+    translation_key="balancer_fallback_mode",
+    device_class=SensorDeviceClass.ENUM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    options=[mode.value for mode in FallbackMode],
+)
+
+
+class FallbackSensor(BalancerEntity, SensorEntity):
+    """What the chargers do while the meter fails, and the fixed current of each."""
+
+    @property
+    def native_value(self) -> str:
+        """Stop, hold or a fixed current."""
+        return self.settings.fallback.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The current each charger gets in the fixed mode (its fallback, else its minimum)."""
+        controller = self.controller
+        return {
+            "fixed_current": {
+                controller.charger_name(c.charger_id): (
+                    c.fallback_current if c.fallback_current is not None else c.min_current
+                )
+                for c in controller.config.chargers
+            }
+        }
+
+
+LAST_COMMAND_SENSOR = SensorEntityDescription(
+    key="last_command",
+    translation_key="balancer_last_command",
+    device_class=SensorDeviceClass.ENUM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    options=[command.value for command in Command],
+)
+STATUSES = [status.value for status in CommandStatus]
+
+
+class LastCommandSensor(BalancerEntity, SensorEntity):
+    """The last command sent to one charger: what, why, and how it fared."""
+
+    @property
+    def last(self) -> LastCommand | None:
+        """The actuator's record of its last command."""
+        return self.controller.actuators[self.charger_id or ""].last
+
+    @property
+    def native_value(self) -> str | None:
+        """Set current, start or stop; unknown before the first command."""
+        last = self.last
+        return last.command.value if last is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The target, its reason, the status, the error, when, how fast, how many retries."""
+        last = self.last
+        if last is None:
+            return dict.fromkeys(
+                (
+                    "target_current",
+                    "reason",
+                    "status",
+                    "last_error",
+                    "timestamp",
+                    "latency_ms",
+                    "retry_count",
+                )
+            )
+        return {
+            "target_current": last.target.current,
+            "reason": last.target.reason.value,
+            "status": last.status.value,
+            "last_error": last.error,
+            "timestamp": dt_util.utc_from_timestamp(last.sent_at).isoformat(),
+            "latency_ms": last.latency_ms,
+            "retry_count": last.retries,
+        }
 
 
 # --------------------------------------------------------------------------- binary sensors
@@ -263,6 +357,19 @@ class BalancerBinarySensor(BalancerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """From the snapshot."""
         return self.entity_description.is_on_fn(self.snapshot)
+
+
+LIMITED_BINARY = BinarySensorEntityDescription(key="limited", translation_key="balancer_limited")
+
+
+class LimitedBinarySensor(BalancerEntity, BinarySensorEntity):
+    """On while the balancer gives one charger less than its maximum and a car wants it."""
+
+    @property
+    def is_on(self) -> bool:
+        """From the last decision; off while starting or disabled."""
+        view = self.view
+        return view is not None and view.limited
 
 
 # --------------------------------------------------------------------------- settings
@@ -337,6 +444,28 @@ MARGIN_NUMBER = NumberEntityDescription(
 )
 
 
+HOLD_TIME_NUMBER = NumberEntityDescription(
+    key="hold_time",
+    translation_key="balancer_hold_time",
+    device_class=NumberDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    entity_category=EntityCategory.CONFIG,
+    mode=NumberMode.BOX,
+    native_min_value=0.0,
+    native_max_value=MAX_HOLD_TIME,
+    native_step=1.0,
+)
+MAX_CURRENT_NUMBER = NumberEntityDescription(
+    key="max_current",
+    translation_key="balancer_max_current",
+    device_class=NumberDeviceClass.CURRENT,
+    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+    entity_category=EntityCategory.CONFIG,
+    mode=NumberMode.BOX,
+    native_step=0.5,
+)
+
+
 class LimitNumber(BalancerEntity, NumberEntity):
     """The limit of one site phase (a lower value cuts at once)."""
 
@@ -370,6 +499,43 @@ class MarginNumber(BalancerEntity, NumberEntity):
         self._store(replace(self.settings, margin=value))
 
 
+class HoldTimeNumber(BalancerEntity, NumberEntity):
+    """How long the headroom must allow an increase before the first step."""
+
+    @property
+    def native_value(self) -> float:
+        """The hold time."""
+        return self.settings.hold_time
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Store the new hold time."""
+        self._store(replace(self.settings, hold_time=value))
+
+
+class MaxCurrentNumber(BalancerEntity, NumberEntity):
+    """The most the balancer gives one charger, between the charger's own limits."""
+
+    @property
+    def native_min_value(self) -> float:
+        """The charger's minimum."""
+        return self.controller.charger_range(self.charger_id or "")[0]
+
+    @property
+    def native_max_value(self) -> float:
+        """The charger's own maximum."""
+        return self.controller.charger_range(self.charger_id or "")[1]
+
+    @property
+    def native_value(self) -> float:
+        """The cap set by the user, else the charger's own maximum."""
+        cap = self.settings.charger(self.charger_id or "").max_current
+        return cap if cap is not None else self.native_max_value
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Store the new cap; the next cycle respects it."""
+        self._store(self.settings.with_charger(self.charger_id or "", max_current=value))
+
+
 # --------------------------------------------------------------------------- factories
 
 
@@ -391,12 +557,17 @@ def _sensors(
         BalancerSensor(entry, _available_sensor(i), placeholders={"phase": PHASE_NAMES[i]})
         for i in range(settings.phases)
     ]
-    entities += [
-        AllocatedCurrentSensor(
-            entry, ALLOCATED_SENSOR, charger_id=cid, placeholders={"charger": name}
-        )
-        for cid, name in _names(entry).items()
-    ]
+    entities.append(FallbackSensor(entry, FALLBACK_SENSOR))
+    for cid, name in _names(entry).items():
+        placeholders = {"charger": name}
+        entities += [
+            AllocatedCurrentSensor(
+                entry, ALLOCATED_SENSOR, charger_id=cid, placeholders=placeholders
+            ),
+            LastCommandSensor(
+                entry, LAST_COMMAND_SENSOR, charger_id=cid, placeholders=placeholders
+            ),
+        ]
     add(entities)
 
 
@@ -404,7 +575,14 @@ def _sensors(
 def _binary_sensors(
     hass: HomeAssistant, entry: ConfigEntry[Any], add: AddConfigEntryEntitiesCallback
 ) -> None:
-    add(BalancerBinarySensor(entry, description) for description in BINARY_SENSORS)
+    entities: list[Entity] = [
+        BalancerBinarySensor(entry, description) for description in BINARY_SENSORS
+    ]
+    entities += [
+        LimitedBinarySensor(entry, LIMITED_BINARY, charger_id=cid, placeholders={"charger": name})
+        for cid, name in _names(entry).items()
+    ]
+    add(entities)
 
 
 @callback
@@ -430,7 +608,11 @@ def _numbers(
 ) -> None:
     settings = BalancerSettings.from_entry(entry)
     entities: list[Entity] = [LimitNumber(entry, i) for i in range(settings.phases)]
-    entities.append(MarginNumber(entry, MARGIN_NUMBER))
+    entities += [MarginNumber(entry, MARGIN_NUMBER), HoldTimeNumber(entry, HOLD_TIME_NUMBER)]
+    entities += [
+        MaxCurrentNumber(entry, MAX_CURRENT_NUMBER, charger_id=cid, placeholders={"charger": name})
+        for cid, name in _names(entry).items()
+    ]
     add(entities)
 
 
@@ -445,11 +627,20 @@ FACTORIES: dict[Platform, EntityFactory] = {
 
 def expected_unique_ids(settings: BalancerSettings) -> set[str]:
     """The unique ids the factories create for these settings."""
-    site = ["state", "site_power", "meter", "fallback_active", "enabled", "margin"]
+    site = [
+        "state",
+        "site_power",
+        "fallback",
+        "meter",
+        "fallback_active",
+        "enabled",
+        "margin",
+        "hold_time",
+    ]
     for index in range(settings.phases):
         phase = PHASE_NAMES[index].lower()
         site += [f"available_current_{phase}", f"limit_{phase}"]
-    per_charger = ("allocated_current", "mode")
+    per_charger = ("allocated_current", "last_command", "limited", "mode", "max_current")
     return {_site_uid(key) for key in site} | {
         _charger_uid(cid, key) for cid in settings.charger_ids for key in per_charger
     }
