@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.ev_charging.const import DOMAIN
 from tests.simulators.enovates import EnovatesSimulator
 
 
@@ -33,7 +36,9 @@ type SimulatorFactory = Callable[..., Coroutine[Any, Any, EnovatesSimulator]]
 
 
 @pytest.fixture
-async def enovates_factory(socket_enabled: None) -> AsyncIterator[SimulatorFactory]:
+async def enovates_factory(
+    request: pytest.FixtureRequest, socket_enabled: None
+) -> AsyncIterator[SimulatorFactory]:
     """Start ENO one simulators on free loopback ports; all are stopped at the end.
 
     ``socket_enabled`` lifts the harness's socket ban; connections stay limited to
@@ -48,5 +53,13 @@ async def enovates_factory(socket_enabled: None) -> AsyncIterator[SimulatorFacto
         return simulator
 
     yield start
+    if "hass" in request.fixturenames:
+        # Unload while the simulators still answer: a poll in flight against a stopped
+        # server would wait on a timeout that the frozen test clock never reaches.
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
     for simulator in started:
         await simulator.stop()
