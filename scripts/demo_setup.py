@@ -222,7 +222,8 @@ SIMULATORS: tuple[Simulator, ...] = (
     Simulator(
         name="AMPECO fake cloud",
         module="tests.simulators.ampeco_cloud",
-        args=("--port", "18081", "--evolve"),
+        # Like a real cloud, the fake one keeps the tokens it issued across demo restarts.
+        args=("--port", "18081", "--evolve", "--state", ".demo/ampeco_tokens.json"),
         port=18081,
     ),
 )

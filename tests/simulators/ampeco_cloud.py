@@ -300,6 +300,22 @@ class AmpecoCloud:
         if refresh:
             self._tokens.refresh.clear()
 
+    def export_tokens(self) -> dict[str, Any]:
+        """The tokens issued so far, JSON-safe (the CLI keeps them across restarts)."""
+        serial = next(self._tokens.serial)
+        self._tokens.serial = itertools.count(serial)
+        return {
+            "access": dict(self._tokens.access),
+            "refresh": sorted(self._tokens.refresh),
+            "serial": serial,
+        }
+
+    def import_tokens(self, saved: dict[str, Any]) -> None:
+        """Accept again the tokens of ``export_tokens``, as a real cloud would after a restart."""
+        self._tokens.access.update(saved.get("access", {}))
+        self._tokens.refresh.update(saved.get("refresh", []))
+        self._tokens.serial = itertools.count(int(saved.get("serial", 1)))
+
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid bearer token, as a user would paste it."""
         token = f"pasted-token-{next(self._tokens.serial)}"
@@ -601,6 +617,9 @@ async def _serve(args: argparse.Namespace) -> None:
     cloud = AmpecoCloud(
         start_time=time.time(), token_lifetime=args.token_lifetime, host=args.host, port=args.port
     )
+    state_file = Path(args.state) if args.state else None
+    if state_file is not None and state_file.exists():
+        cloud.import_tokens(json.loads(state_file.read_text()))
     if not args.unplugged:
         cloud.plug_in()
     await cloud.start()
@@ -619,6 +638,8 @@ async def _serve(args: argparse.Namespace) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
+            if state_file is not None:
+                state_file.write_text(json.dumps(cloud.export_tokens()))
             if args.evolve:
                 current = time.monotonic()
                 cloud.advance(current - last)
@@ -635,6 +656,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--evolve", action="store_true", help="advance with the wall clock")
     parser.add_argument("--unplugged", action="store_true", help="start without a car")
     parser.add_argument("--token-lifetime", type=float, default=31_536_000)
+    parser.add_argument("--state", help="a JSON file keeping the issued tokens across restarts")
     asyncio.run(_serve(parser.parse_args(argv)))
 
 
