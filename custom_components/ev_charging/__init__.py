@@ -35,7 +35,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvChargingConfigEntry) -
     """Connect to the charger, read it once, then create its entities."""
     if (feature := feature_of(entry)) is not None:
         return await feature.async_setup_entry(hass, entry)
-    backend = BACKENDS[entry.data[CONF_BACKEND]].create(hass, entry.data)
+    backend = BACKENDS[entry.data[CONF_BACKEND]].create(hass, entry)
     coordinator = ChargerCoordinator(hass, entry, backend)
     entry.async_on_unload(backend.async_close)
     await coordinator.async_config_entry_first_refresh()

@@ -17,7 +17,6 @@ import pytest
 
 from custom_components.ev_charging.backends.enphase.setup import (
     RESUME_STORE_KEY,
-    create_enphase_backend,
 )
 from custom_components.ev_charging.const import DOMAIN
 from custom_components.ev_charging.diagnostics import async_get_config_entry_diagnostics
@@ -437,9 +436,3 @@ async def test_requests_per_hour_through_the_integration(
     assert idle == {"status": 60, "summary": 6, "charge_mode_get": 2, "sessions": 1}
     assert charging == {"status": 120, "summary": 6, "charge_mode_get": 2, "sessions": 12}
     assert state(hass, f"sensor.{MAIN}_status") == "charging"
-
-
-async def test_backend_is_made_by_its_entry_setup(hass: HomeAssistant) -> None:
-    """Outside an entry's setup there is no entry to build the backend from."""
-    with pytest.raises(RuntimeError):
-        create_enphase_backend(hass, {"backend": "enphase"})

@@ -6,10 +6,11 @@ Adding a backend: a package under ``backends/``, its flow steps, and one line in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 
@@ -32,11 +33,12 @@ class BackendType:
     """A backend as the config flow and the entry setup see it."""
 
     key: str
-    create: Callable[[HomeAssistant, Mapping[str, Any]], Backend]
+    create: Callable[[HomeAssistant, ConfigEntry[Any]], Backend]
     descriptions: VendorDescriptions = field(default_factory=VendorDescriptions)
 
 
-def _enovates(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
+def _enovates(hass: HomeAssistant, entry: ConfigEntry[Any]) -> Backend:
+    data = entry.data
     return EnovatesBackend(
         EnovatesClient(data[CONF_HOST], data[CONF_PORT]),
         dual_port=data[CONF_DUAL_PORT],

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntry, current_entry
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
-from ...const import LOGGER
 from ..base import Backend
 from .api import AmpecoClient
 from .auth import AmpecoAuthError, AmpecoTokens, OAuthClient
@@ -67,8 +66,9 @@ def stored_tokens(data: Mapping[str, Any]) -> AmpecoTokens | None:
         return None
 
 
-def create_backend(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
+def create_backend(hass: HomeAssistant, entry: ConfigEntry[Any]) -> Backend:
     """The backend of an entry being set up, persisting every renewed token pair."""
+    data = entry.data
     client = client_for(
         hass,
         data[CONF_HOST],
@@ -76,13 +76,7 @@ def create_backend(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
         client_secret=data.get(CONF_CLIENT_SECRET),
         tokens=stored_tokens(data),
     )
-    # The registry hands over the entry's data only; the entry being set up is the
-    # one in the context (as the coordinator finds it).
-    entry = current_entry.get()
-    if entry is not None:
-        client.on_tokens = lambda tokens: _persist_tokens(hass, entry, tokens)
-    else:  # pragma: no cover - entries are always set up within their context
-        LOGGER.warning("Renewed AMPECO tokens will not survive a restart")
+    client.on_tokens = lambda tokens: _persist_tokens(hass, entry, tokens)
     return AmpecoBackend(
         client,
         data[CONF_CHARGE_POINT_IDS],

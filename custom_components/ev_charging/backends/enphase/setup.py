@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntry, current_entry
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.storage import Store
@@ -230,15 +230,12 @@ class EnphaseEntryBackend(EnphaseBackend):
         return scrubbed
 
 
-def create_enphase_backend(hass: HomeAssistant, data: Mapping[str, Any]) -> Backend:
+def create_enphase_backend(hass: HomeAssistant, entry: ConfigEntry[Any]) -> Backend:
     """The backend of the entry being set up (``BackendType.create``).
 
-    The entry comes from Home Assistant's ``current_entry``: its options, its id
-    (for the stored wishes) and its unload hooks are needed besides ``data``.
+    Besides its data it needs the entry's options, its id (for the stored wishes)
+    and its unload hooks.
     """
-    entry = current_entry.get()
-    if entry is None or entry.domain != DOMAIN or entry.data is not data:
-        raise RuntimeError("an Enphase backend is created by the setup of its entry")
     options = options_of(entry.options)
     # Created during the entry's setup: Home Assistant detaches it when the entry unloads.
     session = new_session(hass, auto_cleanup=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
@@ -25,12 +25,13 @@ def charger_unique_id(cpid: str, connector: int) -> str:
     return f"ocpp_{cpid}_{connector}"
 
 
-def create_backend(hass: HomeAssistant, data: Mapping[str, Any]) -> OcppProxyBackend:
+def create_backend(hass: HomeAssistant, entry: ConfigEntry[Any]) -> OcppProxyBackend:
     """The backend of an entry.
 
     The device is found again by its cpid first: removing and re-adding the ``ocpp``
     integration gives its devices new registry ids, not new cpids.
     """
+    data = entry.data
     device = dr.async_get(hass).async_get_device(identifiers={(OCPP_DOMAIN, data[CONF_CPID])})
     return OcppProxyBackend(
         hass,
